@@ -1,0 +1,1 @@
+"""Agent core: settings, detection, storage and the Agent composition root."""

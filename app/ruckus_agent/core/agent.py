@@ -1,0 +1,192 @@
+"""Agent: the composition root. Owns the detector, storage (and later the monitor and job manager).
+
+The GUI and the REST API are two views of one Agent on one asyncio loop; both only call its methods and
+subscribe to its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ruckus_agent import __version__
+from ruckus_agent.core import events
+from ruckus_agent.core.config import Settings, ensure_agent_id, ensure_token
+from ruckus_agent.core.detector import SystemDetector
+from ruckus_agent.core.storage import AgentStorage, create_storage
+from ruckus_agent.models.common import AgentStatus, Health, utcnow
+from ruckus_agent.models.storage import SystemSnapshot
+from ruckus_agent.models.system import AgentInfo, Capabilities, SystemInfo
+
+log = logging.getLogger(__name__)
+
+State = Literal["starting", "idle", "busy", "stopping"]
+
+
+def cpu_precisions(features: dict[str, bool], torch_installed: bool) -> list[str]:
+    """Precisions the CPU benchmarks can run here (torch runs BF16/FP16 on any x86-64/Arm CPU, slowly without
+    native support; numpy has no BF16)."""
+    if torch_installed:
+        return ["FP64", "FP32", "BF16", "FP16"]
+    return ["FP64", "FP32", "FP16"]
+
+
+class Agent:
+    """One agent: lifecycle `await start()` / `await stop()`, snapshots for the API and the GUI."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: AgentStorage | None = None,
+        *,
+        detector: SystemDetector | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage if storage is not None else create_storage(settings.storage_url)
+        self.detector = detector or SystemDetector(settings.model_path)
+        self.events = events.EventBus()
+        self.agent_id = ensure_agent_id(settings)
+        self.api_token, self.token_path = ensure_token(settings)
+        self.version = __version__
+        self.state: State = "starting"
+        self._started_monotonic = time.monotonic()
+        self.started_at = datetime.now(UTC)
+        self._system_info: SystemInfo | None = None
+        self._info_cache: bytes | None = None
+        self._last_updated = utcnow()
+        self._storage_open = False
+        self.ready = asyncio.Event()
+
+    # lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open storage, recover interrupted jobs, detect the system. /health turns 200 after this."""
+        await self.storage.open()
+        self._storage_open = True
+        interrupted = await self.storage.mark_interrupted("agent stopped while the job was active")
+        if interrupted:
+            log.warning("marked %d job(s) interrupted: %s", len(interrupted), ", ".join(interrupted[:10]))
+        info = await asyncio.to_thread(self.detector.detect)
+        self._set_system_info(info)
+        await self.storage.save_system_snapshot(SystemSnapshot(data=info.model_dump(mode="json")))
+        self._set_state("idle")
+        self.ready.set()
+
+    async def stop(self) -> None:
+        if self.state == "stopping":
+            return
+        self._set_state("stopping")
+        if self._storage_open:
+            await self.storage.close()
+            self._storage_open = False
+
+    # state --------------------------------------------------------------------------------------
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        self.events.publish(events.STATE, state)
+
+    def uptime_seconds(self) -> float:
+        return round(time.monotonic() - self._started_monotonic, 3)
+
+    @property
+    def agent_name(self) -> str:
+        if self.settings.agent_name:
+            return self.settings.agent_name
+        return self._system_info.system.hostname if self._system_info else "ruckus-agent"
+
+    def health(self) -> Health:
+        status = {"starting": "starting", "stopping": "stopping"}.get(self.state, "healthy")
+        return Health(
+            status=status,  # type: ignore[arg-type]
+            version=self.version,
+            agent_id=self.agent_id,
+            uptime_seconds=self.uptime_seconds(),
+        )
+
+    def status(self) -> AgentStatus:
+        return AgentStatus(
+            agent_id=self.agent_id,
+            state=self.state,
+            running_jobs=[],
+            queued_jobs=[],
+            uptime_seconds=self.uptime_seconds(),
+            started_at=self.started_at,
+        )
+
+    # info ---------------------------------------------------------------------------------------
+    @property
+    def system_info(self) -> SystemInfo | None:
+        return self._system_info
+
+    def _set_system_info(self, info: SystemInfo) -> None:
+        self._system_info = info
+        self._touch()
+
+    def _touch(self) -> None:
+        self._info_cache = None
+        self._last_updated = utcnow()
+        self.events.publish(events.INFO, None)
+
+    def capabilities(self) -> Capabilities:
+        info = self._system_info
+        torch_installed = importlib.util.find_spec("torch") is not None
+        precisions: dict[str, list[str]] = {
+            "cpu": cpu_precisions(info.cpu.features if info else {}, torch_installed)
+        }
+        for gpu in info.gpus if info else []:
+            precisions[f"cuda:{gpu.index}"] = list(gpu.supported_precisions)
+        return Capabilities(
+            agent_type=self.settings.agent_type,
+            task_types=[],
+            precisions_by_device=precisions,
+            max_concurrent_jobs=self.settings.max_concurrent_jobs,
+        )
+
+    def info(self) -> AgentInfo:
+        if self._system_info is None:
+            raise RuntimeError("system detection has not finished")
+        return AgentInfo(
+            agent_id=self.agent_id,
+            agent_name=self.agent_name,
+            agent_type=self.settings.agent_type,
+            version=self.version,
+            system_info=self._system_info,
+            capabilities=self.capabilities(),
+            last_updated=self._last_updated,
+        )
+
+    def info_json(self) -> bytes:
+        """/api/v1/info's body, serialised once per change rather than once per request."""
+        if self._info_cache is None:
+            self._info_cache = self.info().model_dump_json().encode()
+        return self._info_cache
+
+    async def refresh(self) -> SystemInfo:
+        """Detect again (GUI 'Refresh')."""
+        info = await asyncio.to_thread(self.detector.detect)
+        self._set_system_info(info)
+        return info
+
+    def describe(self) -> dict[str, Any]:
+        """Where things are, for the startup log and the GUI status bar."""
+        return {
+            "agent_id": self.agent_id,
+            "token_path": str(self.token_path) if self.token_path else None,
+            "storage": _redact_url(self.settings.storage_url),
+            "model_path": str(Path(self.settings.model_path)),
+        }
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a storage URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

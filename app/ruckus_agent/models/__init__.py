@@ -1,0 +1,1 @@
+"""Pydantic wire models. No I/O, and nothing else of ours is imported here."""
