@@ -20,8 +20,10 @@ from ruckus_agent.core.config import Settings, ensure_agent_id, ensure_token
 from ruckus_agent.core.detector import SystemDetector
 from ruckus_agent.core.storage import AgentStorage, create_storage
 from ruckus_agent.models.common import AgentStatus, Health, utcnow
+from ruckus_agent.models.monitor import Sample
 from ruckus_agent.models.storage import SystemSnapshot
 from ruckus_agent.models.system import AgentInfo, Capabilities, SystemInfo
+from ruckus_agent.monitor import GpuReaderProtocol, Sampler
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Agent:
         storage: AgentStorage | None = None,
         *,
         detector: SystemDetector | None = None,
+        gpu_reader: GpuReaderProtocol | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage if storage is not None else create_storage(settings.storage_url)
@@ -60,6 +63,8 @@ class Agent:
         self._info_cache: bytes | None = None
         self._last_updated = utcnow()
         self._storage_open = False
+        self._gpu_reader = gpu_reader
+        self.sampler: Sampler | None = None
         self.ready = asyncio.Event()
 
     # lifecycle ----------------------------------------------------------------------------------
@@ -73,13 +78,39 @@ class Agent:
         info = await asyncio.to_thread(self.detector.detect)
         self._set_system_info(info)
         await self.storage.save_system_snapshot(SystemSnapshot(data=info.model_dump(mode="json")))
+        await self._start_monitor(info)
         self._set_state("idle")
         self.ready.set()
+
+    async def _start_monitor(self, info: SystemInfo) -> None:
+        reader = self._gpu_reader
+        if reader is None and any(g.detection_method == "nvml" for g in info.gpus):
+            from ruckus_agent.gpu import GpuReader
+
+            reader = await asyncio.to_thread(GpuReader)
+        s = self.settings
+        capacity = max(600, int(s.history_seconds / s.sample_interval_s) * 2)
+        self.sampler = Sampler(
+            reader,
+            interval_s=s.sample_interval_s,
+            fast_interval_s=s.job_sample_interval_s,
+            capacity=capacity,
+            on_sample=self._on_sample,
+        )
+        await self.sampler.start()
+
+    def _on_sample(self, sample: Sample) -> None:
+        if sample.gpus:
+            self._info_cache = None  # GPUs carry their live reading in /info
+            self._last_updated = sample.timestamp
+        self.events.publish(events.SAMPLE, sample)
 
     async def stop(self) -> None:
         if self.state == "stopping":
             return
         self._set_state("stopping")
+        if self.sampler is not None:
+            await self.sampler.stop()
         if self._storage_open:
             await self.storage.close()
             self._storage_open = False
@@ -149,12 +180,18 @@ class Agent:
     def info(self) -> AgentInfo:
         if self._system_info is None:
             raise RuntimeError("system detection has not finished")
+        system_info = self._system_info
+        latest = self.sampler.latest if self.sampler is not None else None
+        if latest is not None and latest.gpus and system_info.gpus:
+            live = {r.index: r for r in latest.gpus}
+            gpus = [g.model_copy(update={"live": live.get(g.index)}) for g in system_info.gpus]
+            system_info = system_info.model_copy(update={"gpus": gpus})
         return AgentInfo(
             agent_id=self.agent_id,
             agent_name=self.agent_name,
             agent_type=self.settings.agent_type,
             version=self.version,
-            system_info=self._system_info,
+            system_info=system_info,
             capabilities=self.capabilities(),
             last_updated=self._last_updated,
         )
