@@ -76,6 +76,14 @@ class AgentStorage(abc.ABC):
     async def create_job(self, job: JobRecord) -> None:
         """Insert a job. Raises DuplicateJobError if the id exists."""
 
+    async def create_jobs(self, jobs: Sequence[JobRecord]) -> None:
+        """Insert many jobs at once (imports, tests). Raises DuplicateJobError if an id exists or repeats.
+
+        The bundled backends insert all or none, in one transaction; this fallback inserts one by one.
+        """
+        for job in jobs:
+            await self.create_job(job)
+
     @abc.abstractmethod
     async def update_job(self, job_id: str, **fields: Any) -> JobRecord:
         """Set the given JobRecord fields; returns the updated record. Raises JobNotFoundError."""
