@@ -46,7 +46,9 @@ def wait_200(url: str, timeout_s: float = 30.0) -> float:
     raise TimeoutError(f"{url} did not answer 200 within {timeout_s}s")
 
 
-def start_and_time(cmd: list[str], url_path: str, port: int, env: dict[str, str]) -> tuple[float, subprocess.Popen[bytes]]:
+def start_and_time(
+    cmd: list[str], url_path: str, port: int, env: dict[str, str]
+) -> tuple[float, subprocess.Popen[bytes]]:
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t1 = wait_200(f"http://127.0.0.1:{port}{url_path}")
@@ -61,14 +63,19 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def load(url: str, seconds: float = 5.0, connections: int = 16, headers: dict[str, str] | None = None) -> float:
+def load(
+    url: str, seconds: float = 5.0, connections: int = 16, headers: dict[str, str] | None = None
+) -> float:
     """Requests per second that url sustains (wrk with one thread if installed, else a Python client)."""
     if shutil.which("wrk"):
         hdr: list[str] = []
         for k, v in (headers or {}).items():
             hdr += ["-H", f"{k}: {v}"]
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", *hdr, url], capture_output=True, text=True, check=True
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", *hdr, url],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         if non2xx:

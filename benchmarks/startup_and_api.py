@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PY, free_port, isolated_env, load, median, start_and_time, stop  # noqa: E402
+from _common import PY, free_port, isolated_env, load, median, start_and_time, stop
 
 
 def main() -> int:
@@ -35,8 +35,9 @@ def main() -> int:
             agent_times[label].append(t)
             stop(proc)
         port = free_port()
-        t, proc = start_and_time([PY, str(Path(__file__).parent / "bare_server.py"), str(port)], "/health", port,
-                                 isolated_env())
+        t, proc = start_and_time(
+            [PY, str(Path(__file__).parent / "bare_server.py"), str(port)], "/health", port, isolated_env()
+        )
         bare_times.append(t)
         stop(proc)
 
@@ -44,14 +45,31 @@ def main() -> int:
     bare = median(bare_times)
     for label, times in agent_times.items():
         m = median(times)
-        print(f"  agent --no-gui, {label:17s} {m:6.3f} s   (min {min(times):.3f}, max {max(times):.3f})  "
-              f"= {m / bare:.2f}x bare aiohttp")
+        print(
+            f"  agent --no-gui, {label:17s} {m:6.3f} s   (min {min(times):.3f}, max {max(times):.3f})  "
+            f"= {m / bare:.2f}x bare aiohttp"
+        )
     print(f"  bare aiohttp server              {bare:6.3f} s")
 
     # Throughput: the agent's /api/v1/info vs a bare server serving the very same bytes.
     port = free_port()
-    _, agent = start_and_time([PY, "-m", "ruckus_agent.main", "--no-gui", "--host", "127.0.0.1", "--port", str(port),
-                               "--storage", "memory://"], "/health", port, isolated_env())
+    _, agent = start_and_time(
+        [
+            PY,
+            "-m",
+            "ruckus_agent.main",
+            "--no-gui",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage",
+            "memory://",
+        ],
+        "/health",
+        port,
+        isolated_env(),
+    )
     try:
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/info").read()
         info_file = Path(tempfile.mkdtemp()) / "info.json"
@@ -61,8 +79,12 @@ def main() -> int:
     finally:
         stop(agent)
     bport = free_port()
-    _, bare_proc = start_and_time([PY, str(Path(__file__).parent / "bare_server.py"), str(bport), str(info_file)],
-                                  "/health", bport, isolated_env())
+    _, bare_proc = start_and_time(
+        [PY, str(Path(__file__).parent / "bare_server.py"), str(bport), str(info_file)],
+        "/health",
+        bport,
+        isolated_env(),
+    )
     try:
         bare_info = load(f"http://127.0.0.1:{bport}/api/v1/info", args.seconds)
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))  # so `import fakes...` works
@@ -23,3 +23,11 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("RUCKUS_AGENT_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env file is read
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    """The Authorization header of helpers.api.make_agent's agents."""
+    from helpers.api import TOKEN
+
+    return {"Authorization": f"Bearer {TOKEN}"}

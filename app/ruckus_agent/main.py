@@ -81,7 +81,7 @@ def gui_unavailable_reason() -> str | None:
     return None
 
 
-async def run_headless(settings) -> int:  # noqa: ANN001 - Settings, imported lazily
+async def run_headless(settings) -> int:
     from ruckus_agent.runtime import Runtime, RuntimeStartError
 
     loop = asyncio.get_running_loop()
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_gui:
         reason = gui_unavailable_reason()
         if reason is None:
-            from ruckus_agent.gui.app import run_gui  # type: ignore[import-not-found]
+            from ruckus_agent.gui.app import run_gui
 
             return int(run_gui(settings))
         log.info("%s: running headless", reason)

@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from helpers.api import TOKEN, make_agent
+from helpers.api import make_agent
 from ruckus_agent.api import create_app
-
-
-@pytest.fixture
-def auth() -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture

@@ -127,12 +127,30 @@ def _sample(t: float, **gpu: float | None) -> Sample:
 
 def test_window_summary_uses_the_energy_counter_when_present() -> None:
     samples = [
-        _sample(0, utilization_gpu_pct=10, memory_used_mb=100, power_usage_w=100, temperature_c=50,
-                energy_total_j=1000.0),
-        _sample(1, utilization_gpu_pct=90, memory_used_mb=300, power_usage_w=300, temperature_c=70,
-                energy_total_j=1250.0),
-        _sample(2, utilization_gpu_pct=50, memory_used_mb=200, power_usage_w=200, temperature_c=60,
-                energy_total_j=1500.0),
+        _sample(
+            0,
+            utilization_gpu_pct=10,
+            memory_used_mb=100,
+            power_usage_w=100,
+            temperature_c=50,
+            energy_total_j=1000.0,
+        ),
+        _sample(
+            1,
+            utilization_gpu_pct=90,
+            memory_used_mb=300,
+            power_usage_w=300,
+            temperature_c=70,
+            energy_total_j=1250.0,
+        ),
+        _sample(
+            2,
+            utilization_gpu_pct=50,
+            memory_used_mb=200,
+            power_usage_w=200,
+            temperature_c=60,
+            energy_total_j=1500.0,
+        ),
     ]
     t = summarize_window(samples, gpu_index=0)
     assert (t.samples, t.gpu_utilization_pct, t.gpu_utilization_max_pct) == (3, 50.0, 90)

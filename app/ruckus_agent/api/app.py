@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ruckus_agent.api import routes_metrics, routes_v1
+from ruckus_agent.api import routes_jobs, routes_metrics, routes_v1
 from ruckus_agent.api.keys import AGENT, ROUTE_TABLE, SETTINGS, TOKEN
 from ruckus_agent.api.middlewares import auth_middleware, body_limit_middleware, error_middleware
 from ruckus_agent.api.routing import Route
@@ -12,7 +12,7 @@ from ruckus_agent.core.agent import Agent
 
 
 def all_routes() -> list[Route]:
-    return [*routes_v1.ROUTES, *routes_metrics.ROUTES]
+    return [*routes_v1.ROUTES, *routes_metrics.ROUTES, *routes_jobs.ROUTES]
 
 
 def create_app(agent: Agent) -> web.Application:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ruckus_agent.api.errors import ApiError, json_error
 from ruckus_agent.api.keys import SETTINGS, TOKEN
+from ruckus_agent.jobs.errors import JobError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return json_error(exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers)
+    except JobError as exc:
+        headers = {"Retry-After": "5"} if exc.status in (429, 503) else None
+        return json_error(exc.status, exc.message, code=exc.code, details=exc.details, headers=headers)
     except ValidationError as exc:
         return json_error(422, "request failed validation", details=pydantic_details(exc))
     except web.HTTPException as exc:

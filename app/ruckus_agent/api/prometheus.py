@@ -101,23 +101,25 @@ def render(
             out.append(f"ruckus_gpu_lost{gpu_labels(i)} {1 if r is not None and r.lost else 0}")
 
     host = sample.host if sample else None
-    host_series = [
-        ("ruckus_host_cpu_utilization_percent", "Host CPU utilization (in %).", host and host.cpu_utilization_pct),
-        (
-            "ruckus_host_memory_used_bytes",
-            "Host memory in use (total - available).",
-            host and host.memory_used_mb is not None and host.memory_used_mb * 1048576,
-        ),
-        (
-            "ruckus_host_memory_total_bytes",
-            "Host memory total.",
-            host and host.memory_total_mb is not None and host.memory_total_mb * 1048576,
-        ),
-        ("ruckus_host_load1", "Host 1-minute load average.", host and host.load_1m),
-    ]
+
+    def mib_to_bytes(value: float | None) -> float | None:
+        return value * 1048576 if value is not None else None
+
+    host_series: list[tuple[str, str, float | None]] = []
+    if host is not None:
+        host_series = [
+            ("ruckus_host_cpu_utilization_percent", "Host CPU utilization (in %).", host.cpu_utilization_pct),
+            (
+                "ruckus_host_memory_used_bytes",
+                "Host memory in use (total - available).",
+                mib_to_bytes(host.memory_used_mb),
+            ),
+            ("ruckus_host_memory_total_bytes", "Host memory total.", mib_to_bytes(host.memory_total_mb)),
+            ("ruckus_host_load1", "Host 1-minute load average.", host.load_1m),
+        ]
     hl = _labels([("Hostname", hostname)])
     for name, help_text, value in host_series:
-        if value is None or value is False:
+        if value is None:
             continue
         out.append(f"# HELP {name} {help_text}")
         out.append(f"# TYPE {name} gauge")
@@ -127,7 +129,9 @@ def render(
     out.append("# TYPE ruckus_agent_info gauge")
     out.append(
         "ruckus_agent_info"
-        + _labels([("agent_id", agent_id), ("agent_type", agent_type), ("version", version), ("Hostname", hostname)])
+        + _labels(
+            [("agent_id", agent_id), ("agent_type", agent_type), ("version", version), ("Hostname", hostname)]
+        )
         + " 1"
     )
     out.append("# HELP ruckus_agent_uptime_seconds Seconds since the agent started.")

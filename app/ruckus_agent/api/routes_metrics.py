@@ -14,7 +14,7 @@ from ruckus_agent.models.monitor import MetricsHistory, Sample
 _PROM_CACHE = web.AppKey("prometheus_cache", dict)
 
 
-def _sampler(agent: Agent):  # noqa: ANN202
+def _sampler(agent: Agent):
     if agent.sampler is None:
         raise ApiError(503, "the monitor is not running yet; retry shortly", headers={"Retry-After": "1"})
     return agent.sampler
@@ -39,7 +39,9 @@ async def metrics_history(request: web.Request) -> web.StreamResponse:
         raise ApiError(422, f"query parameter 'seconds' must be in (0, {limit}]", details={"value": raw})
     samples = sampler.history(seconds)
     return model_response(
-        MetricsHistory(seconds=seconds, interval_s=sampler.current_interval_s, count=len(samples), samples=samples)
+        MetricsHistory(
+            seconds=seconds, interval_s=sampler.current_interval_s, count=len(samples), samples=samples
+        )
     )
 
 
@@ -72,10 +74,33 @@ async def metrics_prometheus(request: web.Request) -> web.StreamResponse:
 
 
 ROUTES: list[Route] = [
-    Route("GET", "/api/v1/metrics/live", metrics_live, "The latest sample: per GPU and host", Sample,
-          errors=(401, 503), tag="metrics"),
-    Route("GET", "/api/v1/metrics/history", metrics_history, "Samples from the ring buffer", MetricsHistory,
-          query={"seconds": "How far back, in seconds (default 60)"}, errors=(401, 422, 503), tag="metrics"),
-    Route("GET", "/metrics", metrics_prometheus, "Prometheus text format (dcgm-exporter names for GPUs)", None,
-          content_type="text/plain", errors=(401,), tag="metrics"),
+    Route(
+        "GET",
+        "/api/v1/metrics/live",
+        metrics_live,
+        "The latest sample: per GPU and host",
+        Sample,
+        errors=(401, 503),
+        tag="metrics",
+    ),
+    Route(
+        "GET",
+        "/api/v1/metrics/history",
+        metrics_history,
+        "Samples from the ring buffer",
+        MetricsHistory,
+        query={"seconds": "How far back, in seconds (default 60)"},
+        errors=(401, 422, 503),
+        tag="metrics",
+    ),
+    Route(
+        "GET",
+        "/metrics",
+        metrics_prometheus,
+        "Prometheus text format (dcgm-exporter names for GPUs)",
+        None,
+        content_type="text/plain",
+        errors=(401,),
+        tag="metrics",
+    ),
 ]

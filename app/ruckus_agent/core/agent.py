@@ -10,6 +10,7 @@ import asyncio
 import importlib.util
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,11 +20,12 @@ from ruckus_agent.core import events
 from ruckus_agent.core.config import Settings, ensure_agent_id, ensure_token
 from ruckus_agent.core.detector import SystemDetector
 from ruckus_agent.core.storage import AgentStorage, create_storage
+from ruckus_agent.jobs.manager import JobManager
 from ruckus_agent.models.common import AgentStatus, Health, utcnow
-from ruckus_agent.models.monitor import Sample
+from ruckus_agent.models.monitor import RunTelemetry, Sample
 from ruckus_agent.models.storage import SystemSnapshot
 from ruckus_agent.models.system import AgentInfo, Capabilities, SystemInfo
-from ruckus_agent.monitor import GpuReaderProtocol, Sampler
+from ruckus_agent.monitor import GpuReaderProtocol, Sampler, summarize_window
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,14 @@ class Agent:
         self._storage_open = False
         self._gpu_reader = gpu_reader
         self.sampler: Sampler | None = None
+        self.jobs = JobManager(
+            self.storage,
+            settings,
+            self.events,
+            telemetry=self._run_telemetry,
+            boost=self._boost,
+            environment=self.environment,
+        )
         self.ready = asyncio.Event()
 
     # lifecycle ----------------------------------------------------------------------------------
@@ -79,8 +89,52 @@ class Agent:
         self._set_system_info(info)
         await self.storage.save_system_snapshot(SystemSnapshot(data=info.model_dump(mode="json")))
         await self._start_monitor(info)
+        await self.jobs.start()
+        self.events.subscribe(events.JOB, self._on_job_event)
         self._set_state("idle")
         self.ready.set()
+
+    def _on_job_event(self, _topic: str, _payload: object) -> None:
+        if self.state in ("idle", "busy"):
+            busy = bool(self.jobs.running_ids)
+            if busy != (self.state == "busy"):
+                self._set_state("busy" if busy else "idle")
+
+    def _boost(self) -> Callable[[], None]:
+        return self.sampler.boost() if self.sampler is not None else (lambda: None)
+
+    def _run_telemetry(self, start: datetime, end: datetime, gpu_index: int | None) -> RunTelemetry | None:
+        if self.sampler is None:
+            return None
+        return summarize_window(self.sampler.window(start, end), gpu_index)
+
+    def environment(self) -> dict[str, Any]:
+        """The hardware and software a result was taken on."""
+        info = self._system_info
+        if info is None:
+            return {"agent_version": self.version}
+        return {
+            "agent_version": self.version,
+            "agent_id": self.agent_id,
+            "hostname": info.system.hostname,
+            "os": info.system.os_release or info.system.os,
+            "kernel": info.system.kernel,
+            "python": info.system.python_version,
+            "cpu": info.cpu.model,
+            "cpu_logical_cores": info.cpu.logical_cores,
+            "memory_total_mb": info.memory.total_mb,
+            "gpus": [
+                {
+                    "index": g.index,
+                    "name": g.name,
+                    "uuid": g.uuid,
+                    "driver_version": g.driver_version,
+                    "cuda_version": g.cuda_version,
+                }
+                for g in info.gpus
+            ],
+            "frameworks": {f.name: f.version for f in info.frameworks},
+        }
 
     async def _start_monitor(self, info: SystemInfo) -> None:
         reader = self._gpu_reader
@@ -109,6 +163,8 @@ class Agent:
         if self.state == "stopping":
             return
         self._set_state("stopping")
+        if self._storage_open:
+            await self.jobs.stop()
         if self.sampler is not None:
             await self.sampler.stop()
         if self._storage_open:
@@ -132,7 +188,7 @@ class Agent:
     def health(self) -> Health:
         status = {"starting": "starting", "stopping": "stopping"}.get(self.state, "healthy")
         return Health(
-            status=status,  # type: ignore[arg-type]
+            status=status,
             version=self.version,
             agent_id=self.agent_id,
             uptime_seconds=self.uptime_seconds(),
@@ -142,8 +198,8 @@ class Agent:
         return AgentStatus(
             agent_id=self.agent_id,
             state=self.state,
-            running_jobs=[],
-            queued_jobs=[],
+            running_jobs=self.jobs.running_ids,
+            queued_jobs=self.jobs.queued_ids,
             uptime_seconds=self.uptime_seconds(),
             started_at=self.started_at,
         )
@@ -172,7 +228,7 @@ class Agent:
             precisions[f"cuda:{gpu.index}"] = list(gpu.supported_precisions)
         return Capabilities(
             agent_type=self.settings.agent_type,
-            task_types=[],
+            task_types=self.jobs.task_types(),
             precisions_by_device=precisions,
             max_concurrent_jobs=self.settings.max_concurrent_jobs,
         )

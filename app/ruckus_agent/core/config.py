@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         None, description="Where token and agent id are kept (default: user config dir)"
     )
     bench_on_start: bool = Field(False, description="Run the quick benchmark suite at start-up")
+    task_plugins: str = Field(
+        "", description="Comma-separated modules that define extra task types (TASKS dict)"
+    )
 
     @field_validator("storage_url")
     @classmethod

@@ -212,13 +212,13 @@ def detect_cpu(root: Path = Path("/")) -> CpuInfo:
     except Exception:
         pass
     if freq_now is None and isinstance(parsed.get("mhz"), float):
-        freq_now = parsed["mhz"]  # type: ignore[assignment]
+        freq_now = parsed["mhz"]
     physical = parsed["physical_cores"] or psutil.cpu_count(logical=False)
     return CpuInfo(
-        model=parsed["model"],  # type: ignore[arg-type]
-        vendor=parsed["vendor"],  # type: ignore[arg-type]
+        model=parsed["model"],
+        vendor=parsed["vendor"],
         architecture=platform.machine(),
-        physical_cores=physical,  # type: ignore[arg-type]
+        physical_cores=physical,
         logical_cores=psutil.cpu_count(logical=True) or os.cpu_count() or 1,
         frequency_mhz=round(freq_now, 1) if freq_now else None,
         frequency_max_mhz=round(freq_max, 1) if freq_max else None,

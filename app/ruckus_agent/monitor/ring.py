@@ -35,7 +35,7 @@ class RingBuffer(Generic[T]):
         """Items whose key >= start (keys must be non-decreasing, as timestamps are)."""
         items = list(self._items)
         keys = [key(i) for i in items]
-        return items[bisect_left(keys, start):]
+        return items[bisect_left(keys, start) :]
 
     def clear(self) -> None:
         self._items.clear()

@@ -72,7 +72,7 @@ class Sampler:
         self.on_sample = on_sample
         self._host_reader = host_reader
         self._boosts = 0
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Future[bool] | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ruckus-hw")
         self._pending: asyncio.Future[tuple[HostReading, list[GpuReading]]] | None = None
@@ -108,7 +108,8 @@ class Sampler:
     def boost(self) -> Callable[[], None]:
         """Sample at the fast rate until the returned release() is called (nested boosts count)."""
         self._boosts += 1
-        self._wake.set()
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(True)
         released = False
 
         def release() -> None:
@@ -135,17 +136,20 @@ class Sampler:
             error = f"GPU driver has not answered for more than {self.read_timeout_s:g} s"
         else:
             loop = asyncio.get_running_loop()
-            self._pending = loop.run_in_executor(self._executor, self._read_blocking)
-            try:
-                host, gpus = await asyncio.wait_for(asyncio.shield(self._pending), self.read_timeout_s)
-            except TimeoutError:
+            pending = loop.run_in_executor(self._executor, self._read_blocking)
+            self._pending = pending
+            # asyncio.wait, not wait_for: it never cancels the read, and has no cancel/timeout race on 3.11
+            done, _ = await asyncio.wait({pending}, timeout=self.read_timeout_s)
+            if not done:
                 host = self._host_reader()
                 error = f"GPU read timed out after {self.read_timeout_s:g} s"
                 log.warning("%s; sampling the host only until it answers", error)
-            except Exception as exc:
+            elif pending.exception() is not None:
                 host = self._host_reader()
-                error = f"GPU read failed: {exc}"
+                error = f"GPU read failed: {pending.exception()}"
                 log.warning("%s", error)
+            else:
+                host, gpus = pending.result()
         sample = Sample(timestamp=now, host=host, gpus=gpus, gpu_read_error=error)
         self._note_lost(gpus)
         self.buffer.append(sample)
@@ -158,7 +162,11 @@ class Sampler:
         for reading in gpus:
             if reading.lost and reading.index not in self._lost:
                 self._lost.add(reading.index)
-                log.error("GPU %d is lost (%s); the agent keeps running", reading.index, reading.error or "no reason")
+                log.error(
+                    "GPU %d is lost (%s); the agent keeps running",
+                    reading.index,
+                    reading.error or "no reason",
+                )
             elif not reading.lost and reading.index in self._lost:
                 self._lost.discard(reading.index)
                 log.info("GPU %d answers again", reading.index)
@@ -175,12 +183,25 @@ class Sampler:
             now = loop.time()
             if next_at < now:  # fell behind (slow read, suspended laptop): do not burst to catch up
                 next_at = now + self.current_interval_s
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), next_at - now)
+            if await self._sleep(next_at - now):
                 next_at = loop.time()  # boosted: sample at once, then at the fast rate
-            except TimeoutError:
-                pass
+
+    async def _sleep(self, delay_s: float) -> bool:
+        """Sleep delay_s or until boost(); True if woken by a boost."""
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[bool] = loop.create_future()
+        self._wake = wake
+
+        def timeout() -> None:
+            if not wake.done():
+                wake.set_result(False)
+
+        timer = loop.call_later(delay_s, timeout)
+        try:
+            return await wake
+        finally:
+            timer.cancel()
+            self._wake = None
 
     # queries ---------------------------------------------------------------------------------------
     @property
@@ -194,4 +215,6 @@ class Sampler:
     def window(self, start: datetime, end: datetime) -> list[Sample]:
         """Samples taken in [start, end]."""
         s, e = start.timestamp(), end.timestamp()
-        return [x for x in self.buffer.since(lambda x: x.timestamp.timestamp(), s) if x.timestamp.timestamp() <= e]
+        return [
+            x for x in self.buffer.since(lambda x: x.timestamp.timestamp(), s) if x.timestamp.timestamp() <= e
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from statistics import fmean
 
@@ -23,7 +24,9 @@ def summarize_window(samples: Sequence[Sample], gpu_index: int | None = None) ->
     out.cpu_utilization_pct = round(fmean(cpu), 2) if cpu else None
     if gpu_index is None:
         return out
-    pts = [(s.timestamp.timestamp(), g) for s in samples for g in s.gpus if g.index == gpu_index and not g.lost]
+    pts = [
+        (s.timestamp.timestamp(), g) for s in samples for g in s.gpus if g.index == gpu_index and not g.lost
+    ]
     if not pts:
         return out
     util = _vals([g.utilization_gpu_pct for _, g in pts])
@@ -51,7 +54,9 @@ def summarize_window(samples: Sequence[Sample], gpu_index: int | None = None) ->
     else:
         timed = [(t, g.power_usage_w) for t, g in pts if g.power_usage_w is not None]
         if len(timed) > 1:
-            energy = sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in zip(timed, timed[1:], strict=False))
+            energy = sum(
+                (t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in itertools.pairwise(timed)
+            )
             out.energy_j = round(energy, 3)
             out.energy_source = "integrated"
     return out

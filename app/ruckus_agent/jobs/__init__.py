@@ -1,0 +1,1 @@
+"""Jobs: queue and concurrency, worker process, multi-run runner, statistics, task types."""
