@@ -42,7 +42,9 @@ class RunTelemetry(WireModel):
     gpu_memory_peak_mb: float | None = None
     power_mean_w: float | None = None
     energy_j: float | None = None
-    energy_source: str | None = Field(None, description="'counter' (NVML energy counter) or 'integrated' (power x time)")
+    energy_source: str | None = Field(
+        None, description="'counter' (NVML energy counter) or 'integrated' (power x time)"
+    )
     temperature_max_c: float | None = None
     clock_sm_min_mhz: float | None = None
     clock_sm_max_mhz: float | None = None
