@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,9 +22,12 @@ from ruckus_agent.core.config import Settings, ensure_agent_id, ensure_token
 from ruckus_agent.core.detector import SystemDetector
 from ruckus_agent.core.storage import AgentStorage, create_storage
 from ruckus_agent.jobs.manager import JobManager
+from ruckus_agent.jobs.results import job_state
+from ruckus_agent.models.benchmark import BenchmarkSuiteResult
 from ruckus_agent.models.common import AgentStatus, Health, utcnow
+from ruckus_agent.models.jobs import JobRequest, JobResult, JobState, MultiRunJobResult
 from ruckus_agent.models.monitor import RunTelemetry, Sample
-from ruckus_agent.models.storage import SystemSnapshot
+from ruckus_agent.models.storage import BenchmarkRecord, SystemSnapshot
 from ruckus_agent.models.system import AgentInfo, Capabilities, SystemInfo
 from ruckus_agent.monitor import GpuReaderProtocol, Sampler, summarize_window
 
@@ -76,6 +80,8 @@ class Agent:
             environment=self.environment,
         )
         self.ready = asyncio.Event()
+        self._bench_cancel: threading.Event | None = None
+        self._latest_bench: dict[str, dict[str, Any]] = {}
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -85,6 +91,7 @@ class Agent:
         interrupted = await self.storage.mark_interrupted("agent stopped while the job was active")
         if interrupted:
             log.warning("marked %d job(s) interrupted: %s", len(interrupted), ", ".join(interrupted[:10]))
+        await self._load_latest_benchmarks()
         info = await asyncio.to_thread(self.detector.detect)
         self._set_system_info(info)
         await self.storage.save_system_snapshot(SystemSnapshot(data=info.model_dump(mode="json")))
@@ -238,9 +245,17 @@ class Agent:
             raise RuntimeError("system detection has not finished")
         system_info = self._system_info
         latest = self.sampler.latest if self.sampler is not None else None
-        if latest is not None and latest.gpus and system_info.gpus:
-            live = {r.index: r for r in latest.gpus}
-            gpus = [g.model_copy(update={"live": live.get(g.index)}) for g in system_info.gpus]
+        if system_info.gpus:
+            live = {r.index: r for r in latest.gpus} if latest is not None else {}
+            gpus = [
+                g.model_copy(
+                    update={
+                        "live": live.get(g.index),
+                        "benchmark_results": self._latest_bench.get(f"cuda:{g.index}"),
+                    }
+                )
+                for g in system_info.gpus
+            ]
             system_info = system_info.model_copy(update={"gpus": gpus})
         return AgentInfo(
             agent_id=self.agent_id,
@@ -249,6 +264,7 @@ class Agent:
             version=self.version,
             system_info=system_info,
             capabilities=self.capabilities(),
+            cpu_benchmark_results=self._latest_bench.get("cpu"),
             last_updated=self._last_updated,
         )
 
@@ -263,6 +279,115 @@ class Agent:
         info = await asyncio.to_thread(self.detector.detect)
         self._set_system_info(info)
         return info
+
+    # jobs (the GUI's door; the API uses the same calls) -------------------------------------------
+    async def submit_job(self, request: JobRequest) -> JobState:
+        return job_state(await self.jobs.submit(request))
+
+    async def cancel_job(self, job_id: str) -> JobState:
+        return job_state(await self.jobs.cancel(job_id))
+
+    async def job_state(self, job_id: str) -> JobState:
+        return job_state(await self.jobs.get(job_id))
+
+    async def job_result(self, job_id: str) -> JobResult | MultiRunJobResult:
+        return await self.jobs.result(job_id)
+
+    async def list_jobs(
+        self, status: str | list[str] | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[JobState], int]:
+        """A page of the job history, newest first, and the total count for the filter."""
+        records = await self.storage.list_jobs(status, limit=limit, offset=offset)
+        return [job_state(r) for r in records], await self.storage.count_jobs(status)
+
+    # benchmarks ---------------------------------------------------------------------------------------
+    @property
+    def benchmark_running(self) -> bool:
+        return self._bench_cancel is not None
+
+    async def run_benchmark(
+        self,
+        device: str = "cpu",
+        *,
+        quick: bool = True,
+        tests: list[str] | None = None,
+        precisions: list[str] | None = None,
+        max_memory_usage_percent: float = 50,
+    ) -> BenchmarkSuiteResult:
+        """Run the benchmark suite in a thread (never on the loop), publish progress, store the result.
+
+        Progress goes out as events.BENCH_PROGRESS `{"step": str, "fraction": float}`; the stored result as
+        events.BENCH_RESULT. Raises RuntimeError if a benchmark is already running, BenchmarkCancelled when
+        cancel_benchmark() stops it (the partial result is not stored).
+        """
+        import threading
+
+        from ruckus_agent.bench import run_suite
+
+        if self._bench_cancel is not None:
+            raise RuntimeError("a benchmark is already running")
+        loop = asyncio.get_running_loop()
+        cancel = threading.Event()
+        self._bench_cancel = cancel
+
+        def progress(step: str, fraction: float) -> None:
+            loop.call_soon_threadsafe(
+                self.events.publish,
+                events.BENCH_PROGRESS,
+                {"device": device, "step": step, "fraction": fraction},
+            )
+
+        def telemetry(start: datetime, end: datetime) -> dict[str, Any]:
+            gpu = int(device.split(":")[1]) if device.startswith("cuda:") else None
+            summary = self._run_telemetry(start, end, gpu)
+            return summary.model_dump(exclude_none=True) if summary is not None else {}
+
+        release = self._boost()
+        try:
+            result = await asyncio.to_thread(
+                run_suite,
+                device,
+                quick=quick,
+                tests=tests,
+                precisions=precisions,
+                max_memory_usage_percent=max_memory_usage_percent,
+                progress=progress,
+                cancel=cancel,
+                telemetry=telemetry,
+            )
+        finally:
+            release()
+            self._bench_cancel = None
+        record = BenchmarkRecord(
+            device=result.device,
+            data={"result": result.model_dump(mode="json"), "environment": self.environment()},
+        )
+        await self.storage.save_benchmark(record)
+        self._latest_bench[result.device] = result.to_seed_shape()
+        self._touch()
+        self.events.publish(events.BENCH_RESULT, result)
+        return result
+
+    def cancel_benchmark(self) -> bool:
+        if self._bench_cancel is None:
+            return False
+        self._bench_cancel.set()
+        return True
+
+    async def benchmark_history(
+        self, device: str | None = None, limit: int = 20
+    ) -> list[BenchmarkSuiteResult]:
+        records = await self.storage.list_benchmarks(device, limit=limit)
+        return [BenchmarkSuiteResult.model_validate(r.data["result"]) for r in records if "result" in r.data]
+
+    async def _load_latest_benchmarks(self) -> None:
+        for device, record in (await self.storage.latest_benchmarks()).items():
+            try:
+                result = BenchmarkSuiteResult.model_validate(record.data["result"])
+            except Exception:  # a record from an older schema: skip it, never fail start-up
+                log.warning("skipping an unreadable stored benchmark result for %s", device)
+                continue
+            self._latest_bench[device] = result.to_seed_shape()
 
     def describe(self) -> dict[str, Any]:
         """Where things are, for the startup log and the GUI status bar."""

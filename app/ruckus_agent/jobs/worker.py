@@ -9,6 +9,8 @@ why. Messages are plain tuples `(kind, payload)`:
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 import traceback
 from datetime import UTC, datetime
@@ -20,8 +22,34 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _die_with_parent() -> None:
+    """If the agent is killed (SIGKILL), its worker must not run on as an orphan."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:  # portable fallback: poll for re-parenting
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="ruckus-parent-watch").start()
+
+
 def worker_main(spec: dict[str, Any], conn: Connection) -> None:
     """Entry point of the spawned process."""
+    _die_with_parent()
     try:
         _run_job(spec, conn)
     except BaseException as exc:
