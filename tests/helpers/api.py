@@ -30,3 +30,12 @@ async def assert_error(resp: ClientResponse, status: int, code: str) -> dict[str
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]  # type: ignore[no-any-return]
+
+
+def make_gpu_agent(tmp_path: Path, nvml: Any, **settings: Any) -> Agent:
+    """An agent whose hardware is a fake NVML: detection and the live monitor both read it."""
+    from ruckus_agent.gpu import GpuReader, detect_gpus
+
+    s = load_settings(storage_url="memory://", api_token=TOKEN, config_dir=tmp_path / "cfg", **settings)
+    detector = SystemDetector(tmp_path / "models", gpu_detect=lambda: detect_gpus(nvml=nvml, nvidia_smi=None))
+    return Agent(s, detector=detector, gpu_reader=GpuReader(nvml=nvml))

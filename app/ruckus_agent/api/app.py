@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ruckus_agent.api import routes_jobs, routes_metrics, routes_v1
-from ruckus_agent.api.keys import AGENT, ROUTE_TABLE, SETTINGS, TOKEN
+from ruckus_agent.api.keys import AGENT, CACHE, ROUTE_TABLE, SETTINGS, TOKEN
 from ruckus_agent.api.middlewares import auth_middleware, body_limit_middleware, error_middleware
 from ruckus_agent.api.routing import Route
 from ruckus_agent.core.agent import Agent
@@ -25,6 +25,7 @@ def create_app(agent: Agent) -> web.Application:
     app[AGENT] = agent
     app[SETTINGS] = settings
     app[TOKEN] = agent.api_token
+    app[CACHE] = {}
     routes = all_routes()
     app[ROUTE_TABLE] = routes
     for route in routes:

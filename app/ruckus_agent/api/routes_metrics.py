@@ -6,12 +6,10 @@ from aiohttp import web
 
 from ruckus_agent.api import prometheus
 from ruckus_agent.api.errors import ApiError
-from ruckus_agent.api.keys import AGENT
+from ruckus_agent.api.keys import AGENT, CACHE
 from ruckus_agent.api.routing import Route, model_response
 from ruckus_agent.core.agent import Agent
 from ruckus_agent.models.monitor import MetricsHistory, Sample
-
-_PROM_CACHE = web.AppKey("prometheus_cache", dict)
 
 
 def _sampler(agent: Agent):
@@ -53,7 +51,7 @@ async def metrics_prometheus(request: web.Request) -> web.StreamResponse:
     info = agent.system_info
     status = agent.status()
     key = (id(sample), id(info), len(status.running_jobs), len(status.queued_jobs))
-    cache = request.app.get(_PROM_CACHE)
+    cache = request.app[CACHE].get("prometheus")
     if cache is None or cache["key"] != key:
         text = prometheus.render(
             hostname=info.system.hostname if info else "",
@@ -68,7 +66,7 @@ async def metrics_prometheus(request: web.Request) -> web.StreamResponse:
         )
         head, _, tail = text.partition("ruckus_agent_uptime_seconds 0\n")
         cache = {"key": key, "head": head.encode(), "tail": tail.encode()}
-        request.app[_PROM_CACHE] = cache
+        request.app[CACHE]["prometheus"] = cache
     body = cache["head"] + f"ruckus_agent_uptime_seconds {agent.uptime_seconds()}\n".encode() + cache["tail"]
     return web.Response(body=body, headers={"Content-Type": prometheus.CONTENT_TYPE})
 

@@ -15,6 +15,7 @@ from ruckus_agent.gpu.nvml import (
     error_text,
     milli_to_unit,
 )
+from ruckus_agent.models.common import utcnow
 from ruckus_agent.models.gpu import GpuInfo, GpuProcess, GpuReading, MigDevice, SourceError
 
 NVML_TEMPERATURE_GPU = 0
@@ -37,18 +38,38 @@ def _enabled(pair: Any) -> bool | None:
     return bool(current)
 
 
-def read_device(gw: NvmlGateway, handle: Any, index: int, uuid: str | None = None) -> GpuReading:
-    """One live sample of one device; raises GpuLostError when the device stops answering."""
+def read_slow_fields(gw: NvmlGateway, handle: Any) -> dict[str, Any]:
+    """Fields that change rarely (limit, fan, P-state, throttle reasons): the reader refreshes them about once
+    a second rather than on every fast (10 Hz) sample."""
+    q = gw.query
+    pstate = q("nvmlDeviceGetPerformanceState", handle)
+    return {
+        "power_limit_w": milli_to_unit(q("nvmlDeviceGetEnforcedPowerLimit", handle)),  # mW
+        "fan_speed_pct": _float(q("nvmlDeviceGetFanSpeed", handle)),
+        "throttle_reasons": decode_clock_event_reasons(gw.query_first(CLOCK_EVENT_FUNCS, handle)),
+        "pstate": f"P{pstate}" if pstate is not None and pstate != NVML_PSTATE_UNKNOWN else None,
+    }
+
+
+def read_device(
+    gw: NvmlGateway, handle: Any, index: int, uuid: str | None = None, slow: dict[str, Any] | None = None
+) -> GpuReading:
+    """One live sample of one device; raises GpuLostError when the device stops answering.
+
+    `slow` reuses earlier read_slow_fields() values; without it they are read now.
+    """
     q = gw.query
     memory = q("nvmlDeviceGetMemoryInfo", handle, lost_on=LOST_CODES)  # the probe: UNKNOWN here means lost
     util = q("nvmlDeviceGetUtilizationRates", handle)
-    pstate = q("nvmlDeviceGetPerformanceState", handle)
-    return GpuReading(
+    if slow is None:
+        slow = read_slow_fields(gw, handle)
+    # model_construct: every value is already typed here, and this runs up to 10 times a second per GPU
+    return GpuReading.model_construct(
         index=index,
         uuid=uuid,
+        timestamp=utcnow(),
         temperature_c=_float(q("nvmlDeviceGetTemperature", handle, NVML_TEMPERATURE_GPU)),
         power_usage_w=milli_to_unit(q("nvmlDeviceGetPowerUsage", handle)),  # mW
-        power_limit_w=milli_to_unit(q("nvmlDeviceGetEnforcedPowerLimit", handle)),  # mW
         utilization_gpu_pct=_float(util.gpu) if util is not None else None,
         utilization_memory_pct=_float(util.memory) if util is not None else None,
         memory_used_mb=bytes_to_mib(memory.used) if memory is not None else None,
@@ -56,10 +77,10 @@ def read_device(gw: NvmlGateway, handle: Any, index: int, uuid: str | None = Non
         memory_total_mb=bytes_to_mib(memory.total) if memory is not None else None,
         clock_sm_mhz=_float(q("nvmlDeviceGetClockInfo", handle, NVML_CLOCK_SM)),
         clock_mem_mhz=_float(q("nvmlDeviceGetClockInfo", handle, NVML_CLOCK_MEM)),
-        fan_speed_pct=_float(q("nvmlDeviceGetFanSpeed", handle)),
         energy_total_j=milli_to_unit(q("nvmlDeviceGetTotalEnergyConsumption", handle)),  # mJ
-        throttle_reasons=decode_clock_event_reasons(gw.query_first(CLOCK_EVENT_FUNCS, handle)),
-        pstate=f"P{pstate}" if pstate is not None and pstate != NVML_PSTATE_UNKNOWN else None,
+        lost=False,
+        error=None,
+        **slow,
     )
 
 

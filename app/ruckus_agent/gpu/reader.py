@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from types import TracebackType
 from typing import Any, Literal
 
 from ruckus_agent.gpu.nvml import LOST_CODES, GpuLostError, NvmlGateway, as_text, error_code, error_text
-from ruckus_agent.gpu.nvml_source import lost_reading, read_device
+from ruckus_agent.gpu.nvml_source import lost_reading, read_device, read_slow_fields
 from ruckus_agent.gpu.smi import SmiError, parse_nvidia_smi_xml, run_nvidia_smi
 from ruckus_agent.models.gpu import GpuReading, SourceError
 
@@ -32,6 +33,8 @@ class GpuReader:
         self._handles: list[Any | None] | None = None
         self._uuids: list[str | None] = []
         self._closed = False
+        self._slow: dict[int, tuple[float, dict[str, Any]]] = {}
+        self.slow_fields_max_age_s = 1.0
         self.last_error: str | None = None
 
     @property
@@ -85,9 +88,15 @@ class GpuReader:
 
     def _read_nvml(self) -> list[GpuReading]:
         readings: list[GpuReading] = []
+        now = time.monotonic()
         for index in range(len(self._device_handles())):
             try:
-                readings.append(read_device(self._gateway, self._handle(index), index, self._uuids[index]))
+                handle = self._handle(index)
+                cached = self._slow.get(index)
+                if cached is None or now - cached[0] >= self.slow_fields_max_age_s:
+                    cached = (now, read_slow_fields(self._gateway, handle))
+                    self._slow[index] = cached
+                readings.append(read_device(self._gateway, handle, index, self._uuids[index], cached[1]))
             except GpuLostError as exc:
                 readings.append(self._lost(index, str(exc)))
             except self._gateway.module.NVMLError as exc:  # the handle itself could not be fetched
@@ -99,6 +108,7 @@ class GpuReader:
     def _lost(self, index: int, why: str) -> GpuReading:
         assert self._handles is not None
         self._handles[index] = None  # fetch it again next time
+        self._slow.pop(index, None)
         return lost_reading(index, self._uuids[index], why)
 
     def _read_smi(self) -> list[GpuReading]:
