@@ -82,6 +82,7 @@ class Agent:
         self.ready = asyncio.Event()
         self._bench_cancel: threading.Event | None = None
         self._latest_bench: dict[str, dict[str, Any]] = {}
+        self._bench_task: asyncio.Task[None] | None = None
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -100,6 +101,17 @@ class Agent:
         self.events.subscribe(events.JOB, self._on_job_event)
         self._set_state("idle")
         self.ready.set()
+        if self.settings.bench_on_start:
+            self._bench_task = asyncio.get_running_loop().create_task(self._bench_on_start(info))
+
+    async def _bench_on_start(self, info: SystemInfo) -> None:
+        """RUCKUS_AGENT_BENCH_ON_START: the quick suite on each GPU, or on the CPU when there is none."""
+        devices = [f"cuda:{g.index}" for g in info.gpus if g.detection_method != "nvidia-smi"] or ["cpu"]
+        for device in devices:
+            try:
+                await self.run_benchmark(device, quick=True)
+            except Exception as exc:  # a start-up benchmark never stops the agent
+                log.warning("start-up benchmark on %s failed: %s", device, exc)
 
     def _on_job_event(self, _topic: str, _payload: object) -> None:
         if self.state in ("idle", "busy"):
@@ -170,6 +182,12 @@ class Agent:
         if self.state == "stopping":
             return
         self._set_state("stopping")
+        if self._bench_task is not None and not self._bench_task.done():
+            self.cancel_benchmark()
+            try:
+                await self._bench_task
+            except BaseException:  # cancelled or failed: either way it is over
+                pass
         if self._storage_open:
             await self.jobs.stop()
         if self.sampler is not None:

@@ -108,11 +108,12 @@ class JobManager:
     async def stop(self) -> None:
         """Stop taking jobs; running workers are stopped and their jobs marked interrupted (runs kept)."""
         self._accepting = False
+        queued = list(self._queued)
+        self._queued.clear()  # consumers skip ids no longer queued
         for running in list(self._running.values()):
             running.cancel_reason = "interrupted"
             await asyncio.to_thread(self._kill, running)
-        for job_id in list(self._queued):
-            self._queued.pop(job_id)
+        for job_id in queued:
             await self._finish(job_id, JobStatus.INTERRUPTED, "agent stopped before the job started")
         # let the consumers record the interrupted running jobs
         deadline = asyncio.get_running_loop().time() + 10
