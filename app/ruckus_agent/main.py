@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(RUCKUS_AGENT_STORAGE_URL, default a SQLite file in the user data dir)",
     )
     parser.add_argument("--log-level", help="DEBUG | INFO | WARNING | ERROR (RUCKUS_AGENT_LOG_LEVEL)")
+    parser.add_argument(
+        "--quit-after", type=float, metavar="SECONDS", help="shut down cleanly after SECONDS (smoke tests)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     detect = sub.add_parser("detect", help="print the GPU/system detection report and why a GPU is missing")
@@ -144,6 +147,8 @@ async def run_headless(settings) -> int:
     else:
         log.info("API token comes from RUCKUS_AGENT_API_TOKEN")
     log.info("storage: %s", where["storage"])
+    if quit_after_s is not None:
+        loop.call_later(quit_after_s, stop.set)
     await stop.wait()
     log.info("shutting down")
     await runtime.stop()
@@ -287,10 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reason is None:
             from ruckus_agent.gui.app import run_gui
 
-            return int(run_gui(settings))
+            return int(run_gui(settings, quit_after_s=args.quit_after))
         log.info("%s: running headless", reason)
     try:
-        return asyncio.run(run_headless(settings))
+        return asyncio.run(run_headless(settings, args.quit_after))
     except KeyboardInterrupt:
         return 130
 
