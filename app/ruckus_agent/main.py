@@ -124,7 +124,7 @@ def gui_unavailable_reason() -> str | None:
     return None
 
 
-async def run_headless(settings) -> int:
+async def run_headless(settings: Settings, quit_after_s: float | None = None) -> int:
     from ruckus_agent.runtime import Runtime, RuntimeStartError
 
     loop = asyncio.get_running_loop()

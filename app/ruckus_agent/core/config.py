@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "ruckus-agent"
@@ -89,6 +89,19 @@ class Settings(BaseSettings):
     task_plugins: str = Field(
         "", description="Comma-separated modules that define extra task types (TASKS dict)"
     )
+    endpoint_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint of black_box/gray_box LLM jobs, e.g. http://localhost:8000/v1",
+    )
+    endpoint_api_key: SecretStr | None = Field(
+        None, description="Bearer key for endpoint_url (sent only to that server; never echoed)"
+    )
+    endpoint_metrics_url: str | None = Field(
+        None, description="Prometheus page of the endpoint for gray_box (default: <endpoint origin>/metrics)"
+    )
+    allow_model_download: bool = Field(
+        False, description="Let white_box LLM jobs download models from the Hugging Face Hub"
+    )
 
     @field_validator("storage_url")
     @classmethod
@@ -106,6 +119,16 @@ class Settings(BaseSettings):
         if parts.scheme.startswith("postgres") and not parts.hostname and "host=" not in (parts.query or ""):
             raise ValueError(f"{value!r} names no host; use postgresql://user:pass@host/db")
         return value
+
+    @field_validator("endpoint_url", "endpoint_metrics_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL with a host")
+        return value.strip()
 
     @field_validator("host")
     @classmethod

@@ -6,7 +6,6 @@ Everything here is cheap and import-free: frameworks are read from distribution 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -20,13 +19,13 @@ from pathlib import Path
 
 import psutil
 
+from ruckus_agent.core.models_scan import scan_models
 from ruckus_agent.models.gpu import GpuDetection
 from ruckus_agent.models.metrics import metric_families
 from ruckus_agent.models.system import (
     CpuInfo,
     FrameworkInfo,
     MemoryInfo,
-    ModelInfo,
     SystemDetails,
     SystemInfo,
 )
@@ -86,15 +85,6 @@ FRAMEWORKS = {
     "flash-attn": "flash-attn",
     "numpy": "numpy",
     "openvino": "openvino",
-}
-
-MODEL_FILE_FORMATS = {
-    ".safetensors": "safetensors",
-    ".bin": "pytorch",
-    ".pt": "pytorch",
-    ".pth": "pytorch",
-    ".gguf": "gguf",
-    ".onnx": "onnx",
 }
 
 
@@ -272,61 +262,9 @@ def detect_frameworks() -> list[FrameworkInfo]:
     return found
 
 
-# --- models -----------------------------------------------------------------------------------
-def _dir_size(path: Path) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.stat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
-def detect_models(model_path: Path) -> list[ModelInfo]:
-    """Models directly under model_path: HF-style folders (config.json) and single weight files."""
-    if not model_path.is_dir():
-        return []
-    models: list[ModelInfo] = []
-    for entry in sorted(model_path.iterdir()):
-        if entry.is_dir():
-            config = entry / "config.json"
-            formats = {
-                MODEL_FILE_FORMATS[p.suffix] for p in entry.iterdir() if p.suffix in MODEL_FILE_FORMATS
-            }
-            if not config.exists() and not formats:
-                continue
-            arch = dtype = None
-            if config.exists():
-                try:
-                    cfg = json.loads(config.read_text(encoding="utf-8"))
-                    archs = cfg.get("architectures") or []
-                    arch = archs[0] if archs else cfg.get("model_type")
-                    dtype = cfg.get("torch_dtype") or cfg.get("dtype")
-                except (OSError, ValueError, AttributeError):
-                    pass
-            fmt = "safetensors" if "safetensors" in formats else (sorted(formats)[0] if formats else None)
-            models.append(
-                ModelInfo(
-                    name=entry.name,
-                    path=str(entry),
-                    format=fmt,
-                    size_bytes=_dir_size(entry),
-                    architecture=arch,
-                    dtype=dtype,
-                )
-            )
-        elif entry.suffix in (".gguf", ".onnx"):
-            models.append(
-                ModelInfo(
-                    name=entry.stem,
-                    path=str(entry),
-                    format=MODEL_FILE_FORMATS[entry.suffix],
-                    size_bytes=entry.stat().st_size,
-                )
-            )
-    return models
+# --- models ---------------------------------------------------------------------------------------
+#: Models in the model directory, read from their config and safetensors headers (no weights loaded).
+detect_models = scan_models
 
 
 # --- the detector -----------------------------------------------------------------------------

@@ -168,6 +168,12 @@ class JobManager:
                 details=[{"loc": ["task_type"], "msg": f"must be one of {allowed}", "type": "unsupported"}],
             )
         cls = load_task_class(request.task_type, self.plugins)
+        refused = cls.check_model(request.model, self.settings)
+        if refused:
+            raise JobInvalid(
+                f"model refused: {refused}",
+                details=[{"loc": ["model"], "msg": refused, "type": "value_error"}],
+            )
         try:
             cls.params_model.model_validate(request.parameters)
         except ValidationError as exc:
@@ -253,6 +259,7 @@ class JobManager:
                 "framework": request.framework,
                 "model_path": str(self.settings.model_path),
                 "allow_absolute_model_paths": self.settings.allow_absolute_model_paths,
+                "extra": load_task_class(request.task_type, self.plugins).context_extra(self.settings),
             },
         }
 

@@ -61,6 +61,10 @@ class ModelInfo(WireModel):
     size_bytes: int | None = None
     architecture: str | None = None
     parameter_count: int | None = None
+    parameter_count_source: str | None = Field(
+        None,
+        description="safetensors_header (exact: summed from the weight files' headers) or config_estimate",
+    )
     dtype: str | None = None
 
 

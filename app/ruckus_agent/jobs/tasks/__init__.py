@@ -17,6 +17,8 @@ BUILTIN_TASKS: dict[str, str] = {
     "memory_benchmark": "ruckus_agent.jobs.tasks.bench_tasks:MemoryBenchmarkTask",
     "compute_benchmark": "ruckus_agent.jobs.tasks.bench_tasks:ComputeBenchmarkTask",
     "noop": "ruckus_agent.jobs.tasks.noop:NoopTask",
+    "llm_generation": "ruckus_agent.jobs.tasks.llm:LlmGenerationTask",
+    "summarization": "ruckus_agent.jobs.tasks.llm:SummarizationTask",
 }
 
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ruckus_agent.core.config import Settings
+
 
 class TaskParams(BaseModel):
     """Base of every task's parameters: unknown fields are errors, so a typo gets a 422 naming it."""
@@ -46,6 +48,16 @@ class Task(abc.ABC):
     def __init__(self, params: TaskParams, context: TaskContext) -> None:
         self.params = params
         self.context = context
+
+    @classmethod
+    def context_extra(cls, settings: Settings) -> dict[str, Any]:
+        """Settings the task needs in its worker (plain, picklable data) -> TaskContext.extra."""
+        return {}
+
+    @classmethod
+    def check_model(cls, model: str | None, settings: Settings) -> str | None:
+        """Why the job's `model` field must be refused at submit time (a 422 on `model`), or None."""
+        return None
 
     def device(self) -> str | None:
         """'cpu' or 'cuda:N' when the task runs on a local device (its GPU's telemetry goes with each run)."""
