@@ -9,7 +9,7 @@ PIP := $(PY) -m pip
 TORCH ?= torch==2.13.0
 TEST_TIMEOUT ?= 1500
 
-.PHONY: setup run run-headless test lint bench clean
+.PHONY: setup run run-headless test lint bench package clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/startup_and_api.py
+
+package: setup
+	$(PIP) install -q pyinstaller
+	PYTHON=$(PY) packaging/build.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -163,8 +163,14 @@ class JobManager:
         """Raise JobInvalid (422) naming the field when the job cannot run here."""
         allowed = self.task_types()
         if request.task_type not in allowed:
+            why = ""
+            try:
+                reason = load_task_class(request.task_type, self.plugins).missing(str(self.settings.agent_type))
+                why = f": {reason}" if reason else ""
+            except LookupError:
+                pass
             raise JobInvalid(
-                f"task_type {request.task_type!r} is not available on this {self.settings.agent_type} agent",
+                f"task_type {request.task_type!r} is not available on this {self.settings.agent_type} agent{why}",
                 details=[{"loc": ["task_type"], "msg": f"must be one of {allowed}", "type": "unsupported"}],
             )
         cls = load_task_class(request.task_type, self.plugins)

@@ -49,4 +49,9 @@ def task_types(agent_type: str, plugins: Iterable[str] = ()) -> list[str]:
     """Task types this agent can run."""
     names = list(BUILTIN_TASKS)
     names += [n for n in _plugin_tasks(plugins) if n not in names]
-    return [n for n in names if agent_type in load_task_class(n, plugins).agent_types]
+    out = []
+    for name in names:
+        cls = load_task_class(name, plugins)
+        if agent_type in cls.agent_types and cls.missing(agent_type) is None:
+            out.append(name)
+    return out

@@ -50,6 +50,11 @@ class Task(abc.ABC):
         self.context = context
 
     @classmethod
+    def missing(cls, agent_type: str) -> str | None:
+        """Why this task cannot run on this install (e.g. a library is absent), or None."""
+        return None
+
+    @classmethod
     def context_extra(cls, settings: Settings) -> dict[str, Any]:
         """Settings the task needs in its worker (plain, picklable data) -> TaskContext.extra."""
         return {}

@@ -160,6 +160,15 @@ class LlmGenerationTask(Task):
     agent_types = AGENT_TYPES
 
     @classmethod
+    def missing(cls, agent_type: str) -> str | None:
+        if agent_type != "white_box":
+            return None  # endpoint modes use the standard library only
+        absent = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+        if absent:
+            return f"{' and '.join(absent)} not installed (pip install 'ruckus-agent[llm]')"
+        return None
+
+    @classmethod
     def context_extra(cls, settings: Settings) -> dict[str, Any]:
         return llm_context(settings)
 
