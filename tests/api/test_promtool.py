@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.fake_nvml import FakeNvml, a100_mig, power_not_supported, rtx_4090
 from helpers.api import make_gpu_agent
-
 from ruckus_agent.api import create_app
 
 

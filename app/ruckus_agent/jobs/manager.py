@@ -165,7 +165,9 @@ class JobManager:
         if request.task_type not in allowed:
             why = ""
             try:
-                reason = load_task_class(request.task_type, self.plugins).missing(str(self.settings.agent_type))
+                reason = load_task_class(request.task_type, self.plugins).missing(
+                    str(self.settings.agent_type)
+                )
                 why = f": {reason}" if reason else ""
             except LookupError:
                 pass

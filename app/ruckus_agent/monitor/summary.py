@@ -54,9 +54,7 @@ def summarize_window(samples: Sequence[Sample], gpu_index: int | None = None) ->
     else:
         timed = [(t, g.power_usage_w) for t, g in pts if g.power_usage_w is not None]
         if len(timed) > 1:
-            energy = sum(
-                (t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in itertools.pairwise(timed)
-            )
+            energy = sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in itertools.pairwise(timed))
             out.energy_j = round(energy, 3)
             out.energy_source = "integrated"
     return out

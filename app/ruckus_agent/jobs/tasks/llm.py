@@ -175,6 +175,7 @@ class LlmGenerationTask(Task):
     @classmethod
     def check_model(cls, model: str | None, settings: Settings) -> str | None:
         return submit_check(model, settings)
+
     description = (
         "Text generation from a prompt or chat messages: in-process (white_box) or against an "
         "OpenAI-compatible endpoint (black_box, gray_box); TTFT and TPOT from streamed token times"
