@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ruckus_agent import __version__
 from ruckus_agent.core import events
@@ -23,13 +23,15 @@ from ruckus_agent.core.detector import SystemDetector
 from ruckus_agent.core.storage import AgentStorage, create_storage
 from ruckus_agent.jobs.manager import JobManager
 from ruckus_agent.jobs.results import job_state
-from ruckus_agent.models.benchmark import BenchmarkSuiteResult
 from ruckus_agent.models.common import AgentStatus, Health, utcnow
 from ruckus_agent.models.jobs import JobRequest, JobResult, JobState, MultiRunJobResult
 from ruckus_agent.models.monitor import RunTelemetry, Sample
 from ruckus_agent.models.storage import BenchmarkRecord, SystemSnapshot
 from ruckus_agent.models.system import AgentInfo, Capabilities, SystemInfo
 from ruckus_agent.monitor import GpuReaderProtocol, Sampler, summarize_window
+
+if TYPE_CHECKING:
+    from ruckus_agent.models.benchmark import BenchmarkSuiteResult
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +401,8 @@ class Agent:
         return [BenchmarkSuiteResult.model_validate(r.data["result"]) for r in records if "result" in r.data]
 
     async def _load_latest_benchmarks(self) -> None:
+        from ruckus_agent.models.benchmark import BenchmarkSuiteResult
+
         for device, record in (await self.storage.latest_benchmarks()).items():
             try:
                 result = BenchmarkSuiteResult.model_validate(record.data["result"])

@@ -15,7 +15,8 @@ def utcnow() -> datetime:
 class WireModel(BaseModel):
     """Base of every wire model: forbids nothing on input unless a subclass says so."""
 
-    model_config = ConfigDict(populate_by_name=True, use_enum_values=True)
+    # defer_build: schemas are built on first use, so start-up pays only for the models it touches
+    model_config = ConfigDict(populate_by_name=True, use_enum_values=True, defer_build=True)
 
 
 class ErrorDetail(WireModel):
