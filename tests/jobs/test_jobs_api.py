@@ -66,6 +66,8 @@ async def test_single_run_job_gives_a_job_result(client: TestClient, auth: dict[
     await wait_status(client, "one", {"completed"})
     res = await result(client, "one")
     assert "individual_runs" not in res
+    status = await (await client.get("/api/v1/status")).json()
+    assert status["state"] == "idle" and status["running_jobs"] == []  # not left "busy" after the last job
     assert res["run"]["cold_start"] is True and "latency_s" in res["metrics"]
 
 

@@ -397,6 +397,8 @@ class Agent:
     async def benchmark_history(
         self, device: str | None = None, limit: int = 20
     ) -> list[BenchmarkSuiteResult]:
+        from ruckus_agent.models.benchmark import BenchmarkSuiteResult
+
         records = await self.storage.list_benchmarks(device, limit=limit)
         return [BenchmarkSuiteResult.model_validate(r.data["result"]) for r in records if "result" in r.data]
 

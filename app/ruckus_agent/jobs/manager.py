@@ -229,9 +229,10 @@ class JobManager:
         if running is not None:
             running.cancel_reason = "cancelled"
             await asyncio.to_thread(self._kill, running)
-            for _ in range(500):  # the consumer records the final state
-                if job_id not in self._running:
-                    break
+            for _ in range(1000):  # the consumer records the final state
+                record = await self.get(job_id)
+                if record.status in FINAL_STATUSES and record.result and not record.result.get("partial"):
+                    return record
                 await asyncio.sleep(0.01)
         return await self.get(job_id)
 
@@ -406,6 +407,7 @@ class JobManager:
         self.events.publish(JOB, job_state(rec))
 
     async def _finish(self, job_id: str, status: JobStatus, error: str | None) -> JobRecord:
+        self._running.pop(job_id, None)  # before the final event, so listeners see the agent idle
         runs = await self.storage.list_runs(job_id)
         rec = await self.storage.update_job(
             job_id,
