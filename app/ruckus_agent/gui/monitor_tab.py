@@ -470,7 +470,11 @@ class MonitorTab(QWidget):
 
     def set_window(self, seconds: int) -> None:
         index = self.window_combo.findData(seconds)
-        if index >= 0:
+        if index < 0:
+            return
+        if index == self.window_combo.currentIndex():
+            self._window_changed(index)  # the same length: no signal, but the caller expects a redraw
+        else:
             self.window_combo.setCurrentIndex(index)
 
     def _window_changed(self, _index: int) -> None:

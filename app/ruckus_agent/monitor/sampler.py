@@ -1,9 +1,7 @@
 """The live sampler: reads GPUs and the host periodically on the agent's loop.
 
-Periodic reads run on one dedicated sampling thread that hands each finished sample to the loop (one
-wake-up of the loop per sample, the cheapest way to sample at 10 Hz); a hung driver never freezes the loop:
-a watchdog on the loop notices when the thread stops delivering and keeps taking host-only samples that say
-why the GPU part is missing. The period drops from
+Hardware reads run on one dedicated thread with a timeout, so a hung driver never freezes the loop; while a
+read is stuck, samples carry the host reading and say why the GPU part is missing. The period drops from
 `interval_s` (1 s) to `fast_interval_s` (0.1 s) while anyone holds a `boost()` (a running job, a benchmark).
 """
 
@@ -13,7 +11,6 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,7 +43,7 @@ def read_host() -> HostReading:
         load_1m: float | None = os.getloadavg()[0]
     except (OSError, AttributeError):
         load_1m = None
-    return HostReading.model_construct(  # typed values already; this runs up to 10 times a second
+    return HostReading(
         cpu_utilization_pct=psutil.cpu_percent(interval=None),
         memory_used_mb=round((vm.total - vm.available) / MB, 1),
         memory_total_mb=round(vm.total / MB, 1),
@@ -75,12 +72,8 @@ class Sampler:
         self.on_sample = on_sample
         self._host_reader = host_reader
         self._boosts = 0
-        self._thread: threading.Thread | None = None
-        self._kick = threading.Event()  # wakes the sampling thread (boost, stop)
-        self._stopping = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._last_delivery = time.monotonic()
+        self._wake: asyncio.Future[bool] | None = None
+        self._task: asyncio.Task[None] | None = None
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ruckus-hw")
         self._pending: asyncio.Future[tuple[HostReading, list[GpuReading]]] | None = None
         self._lost: set[int] = set()
@@ -89,87 +82,23 @@ class Sampler:
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._loop = asyncio.get_running_loop()
-        self._last_delivery = time.monotonic()
-        self._thread = threading.Thread(target=self._thread_main, name="ruckus-sampler", daemon=True)
-        self._thread.start()
-        self._schedule_watchdog(self.read_timeout_s)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ruckus-sampler")
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._kick.set()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        thread, self._thread = self._thread, None
-        stuck = False
-        if thread is not None:
-            await asyncio.to_thread(thread.join, self.read_timeout_s)
-            stuck = thread.is_alive()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self.gpu_reader is not None and not stuck:  # a reader stuck in the driver cannot be closed
+        if self.gpu_reader is not None:
             try:
                 self.gpu_reader.close()
             except Exception:
                 log.debug("GPU reader close failed", exc_info=True)
-
-    # the sampling thread and its watchdog -----------------------------------------------------------
-    def _thread_main(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        next_at = time.monotonic()
-        while not self._stopping.is_set():
-            now = datetime.now(UTC)
-            try:
-                host, gpus = self._read_blocking()
-                sample = Sample.model_construct(timestamp=now, host=host, gpus=gpus, gpu_read_error=None)
-            except Exception as exc:
-                log.warning("sampling failed: %s", exc)
-                sample = None
-            if sample is not None:
-                try:
-                    loop.call_soon_threadsafe(self._deliver, sample)
-                except RuntimeError:  # the loop is closed: the agent is gone
-                    return
-            next_at += self.current_interval_s
-            delay = next_at - time.monotonic()
-            if delay < 0:  # fell behind (slow read, suspended laptop): do not burst to catch up
-                next_at, delay = time.monotonic(), 0.0
-            if self._kick.wait(delay):  # boosted or stopping: go at once, then at the new rate
-                self._kick.clear()
-                next_at = time.monotonic()
-
-    def _deliver(self, sample: Sample) -> None:
-        self._last_delivery = time.monotonic()
-        self._store(sample)
-
-    def _store(self, sample: Sample) -> None:
-        self._note_lost(sample.gpus)
-        self.buffer.append(sample)
-        self.samples_taken += 1
-        if self.on_sample is not None:
-            try:
-                self.on_sample(sample)
-            except Exception:
-                log.exception("sample subscriber failed")
-
-    def _schedule_watchdog(self, delay_s: float) -> None:
-        if self._loop is not None and not self._stopping.is_set():
-            self._watchdog = self._loop.call_later(delay_s, self._check_thread)
-
-    def _check_thread(self) -> None:
-        """On the loop: if the sampling thread is stuck in the driver, sample the host alone meanwhile."""
-        silent_s = time.monotonic() - self._last_delivery
-        if silent_s > self.read_timeout_s + self.current_interval_s:
-            error = f"GPU driver has not answered for more than {self.read_timeout_s:g} s"
-            if self.samples_taken and (self.latest is None or self.latest.gpu_read_error is None):
-                log.warning("%s; sampling the host only until it answers", error)
-            self._store(Sample(timestamp=datetime.now(UTC), host=self._host_reader(), gpu_read_error=error))
-            self._schedule_watchdog(self.current_interval_s)
-        else:
-            self._schedule_watchdog(self.read_timeout_s)
 
     # rate -----------------------------------------------------------------------------------------
     @property
@@ -179,7 +108,8 @@ class Sampler:
     def boost(self) -> Callable[[], None]:
         """Sample at the fast rate until the returned release() is called (nested boosts count)."""
         self._boosts += 1
-        self._kick.set()
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(True)
         released = False
 
         def release() -> None:
@@ -221,7 +151,11 @@ class Sampler:
             else:
                 host, gpus = pending.result()
         sample = Sample(timestamp=now, host=host, gpus=gpus, gpu_read_error=error)
-        self._store(sample)
+        self._note_lost(gpus)
+        self.buffer.append(sample)
+        self.samples_taken += 1
+        if self.on_sample is not None:
+            self.on_sample(sample)
         return sample
 
     def _note_lost(self, gpus: list[GpuReading]) -> None:
@@ -236,6 +170,38 @@ class Sampler:
             elif not reading.lost and reading.index in self._lost:
                 self._lost.discard(reading.index)
                 log.info("GPU %d answers again", reading.index)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            try:
+                await self.sample_once()
+            except Exception:
+                log.exception("sampling failed")
+            next_at += self.current_interval_s
+            now = loop.time()
+            if next_at < now:  # fell behind (slow read, suspended laptop): do not burst to catch up
+                next_at = now + self.current_interval_s
+            if await self._sleep(next_at - now):
+                next_at = loop.time()  # boosted: sample at once, then at the fast rate
+
+    async def _sleep(self, delay_s: float) -> bool:
+        """Sleep delay_s or until boost(); True if woken by a boost."""
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[bool] = loop.create_future()
+        self._wake = wake
+
+        def timeout() -> None:
+            if not wake.done():
+                wake.set_result(False)
+
+        timer = loop.call_later(delay_s, timeout)
+        try:
+            return await wake
+        finally:
+            timer.cancel()
+            self._wake = None
 
     # queries ---------------------------------------------------------------------------------------
     @property
