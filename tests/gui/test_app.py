@@ -75,6 +75,11 @@ async def test_status_bar_shows_the_api_address_and_a_masked_token(qtbot, tmp_pa
         status.copy_button.click()
         assert QGuiApplication.clipboard().text() == TOKEN
         await wait_for(lambda: status.state_label.text() == "Agent: idle", what="the agent state")
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http, http.get(f"{runtime.url}/health") as resp:
+            assert resp.status == 200  # the API answers on the same loop while the window is up
+            assert (await resp.json())["status"] == "healthy"
         window.quit_action.trigger()  # File > Quit
         assert await asyncio.wait_for(task, 30) == 0
         await asyncio.sleep(0.05)

@@ -161,8 +161,10 @@ class TransformersBackend:
                 trust_remote_code=False,
                 **self._placement(transformers.__version__),
             )
-        except (OSError, ValueError) as exc:
-            raise LlmError(f"could not load the model from {self.model_dir}: {exc}") from None
+        except Exception as exc:  # missing files, a corrupt checkpoint (SafetensorError), a bad config
+            raise LlmError(
+                f"could not load the model from {self.model_dir}: {type(exc).__name__}: {exc}"
+            ) from None
         self.model.to(self.device)
         self.model.eval()
         if cuda:
