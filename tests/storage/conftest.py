@@ -150,7 +150,16 @@ async def _empty_database(server: PostgresServer) -> str:
 )
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """Each backend in turn, with the URL of an empty store of its own."""
-    name: str = request.param
+    return await _make_backend(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def persistent_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """The backends that keep data once their object is gone (not memory://)."""
+    return await _make_backend(request.param, request, tmp_path)
+
+
+async def _make_backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if name == "memory":
         return Backend(name, "memory://")
     if name == "sqlite":

@@ -78,11 +78,6 @@ async def insert_migration_row(backend: Backend, version: int) -> None:
         await conn.close()
 
 
-def needs_persistent(backend: Backend) -> None:
-    if backend.name == "memory":
-        pytest.skip("memory:// keeps nothing once its object is gone")
-
-
 # lifecycle --------------------------------------------------------------------------------------
 async def test_open_twice_and_close_twice_are_harmless(backend: Backend) -> None:
     store = create_storage(backend.url)
@@ -137,8 +132,8 @@ async def test_fresh_store_is_at_schema_version_1(storage: AgentStorage) -> None
     assert await storage.schema_version() == 1
 
 
-async def test_migrations_are_applied_once_across_reopen(backend: Backend) -> None:
-    needs_persistent(backend)
+async def test_migrations_are_applied_once_across_reopen(persistent_backend: Backend) -> None:
+    backend = persistent_backend
     async with create_storage(backend.url) as store:
         assert await store.schema_version() == 1
         await store.create_job(job("job-kept"))
@@ -148,8 +143,8 @@ async def test_migrations_are_applied_once_across_reopen(backend: Backend) -> No
     assert await migration_rows(backend) == [(1, "initial schema")]
 
 
-async def test_database_newer_than_the_code_is_refused(backend: Backend) -> None:
-    needs_persistent(backend)
+async def test_database_newer_than_the_code_is_refused(persistent_backend: Backend) -> None:
+    backend = persistent_backend
     async with create_storage(backend.url):
         pass
     await insert_migration_row(backend, 999)
@@ -618,8 +613,8 @@ async def test_records_read_back_are_copies(storage: AgentStorage) -> None:
 
 
 # persistence ------------------------------------------------------------------------------------
-async def test_everything_persists_across_close_and_reopen(backend: Backend) -> None:
-    needs_persistent(backend)
+async def test_everything_persists_across_close_and_reopen(persistent_backend: Backend) -> None:
+    backend = persistent_backend
     async with create_storage(backend.url) as store:
         await store.create_job(job("job-p", "running", runs_total=2, request={"task_type": "gpu_benchmark"}))
         await store.add_run(RunRecord(job_id="job-p", run_index=0, created_at=T0, data={"tflops": 12.5}))
