@@ -84,22 +84,14 @@ class ComputeBenchmarkTask(Task):
         assert isinstance(p, ComputeParams)
         self._sizes: dict[str, int] = {}
         self._skipped: dict[str, str] = {}
-        if p.matrix_size:
-            first = run_matmul(
-                p.device,
-                precisions=p.precisions,
-                backend=p.backend,
-                max_memory_usage_percent=p.max_memory_usage_percent,
-                config=_fixed_matmul_config(p.quick, p.matrix_size),
-            )
-        else:
-            first = run_matmul(
-                p.device,
-                quick=p.quick,
-                precisions=p.precisions,
-                backend=p.backend,
-                max_memory_usage_percent=p.max_memory_usage_percent,
-            )
+        first = run_matmul(  # a fixed n when given (its config wins over `quick`), else calibrated
+            p.device,
+            quick=p.quick,
+            precisions=p.precisions,
+            backend=p.backend,
+            max_memory_usage_percent=p.max_memory_usage_percent,
+            config=_fixed_matmul_config(p.quick, p.matrix_size) if p.matrix_size else None,
+        )
         for name, r in first.results.items():
             if r.skipped or r.n is None:
                 self._skipped[name] = r.skip_reason or "skipped"
@@ -147,23 +139,18 @@ class MemoryBenchmarkTask(Task):
 
         p = self.params
         assert isinstance(p, MemoryParams)
-        if p.size_mb:
-            self._size = int(p.size_mb * 1024 * 1024)
-            first = run_memory_bandwidth(
-                p.device,
-                tests=p.tests,
-                backend=p.backend,
-                max_memory_usage_percent=p.max_memory_usage_percent,
-                config=_fixed_memory_config(p.quick, self._size),
-            )
+        fixed = int(p.size_mb * 1024 * 1024) if p.size_mb else None
+        first = run_memory_bandwidth(  # a fixed size when given (its config wins over `quick`), else a sweep
+            p.device,
+            quick=p.quick,
+            tests=p.tests,
+            backend=p.backend,
+            max_memory_usage_percent=p.max_memory_usage_percent,
+            config=_fixed_memory_config(p.quick, fixed) if fixed else None,
+        )
+        if fixed:
+            self._size = fixed
         else:
-            first = run_memory_bandwidth(
-                p.device,
-                quick=p.quick,
-                tests=p.tests,
-                backend=p.backend,
-                max_memory_usage_percent=p.max_memory_usage_percent,
-            )
             sizes = [
                 max(t.plateau_sizes_bytes or [t.points[-1].size_bytes])
                 for t in first.tests.values()
